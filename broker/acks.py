@@ -1,0 +1,94 @@
+"""Settling deliveries on the channel that delivered them, with as few frames as ordering allows.
+
+Handlers finish out of order. The acker keeps the delivery tags of its channel in order and,
+once per event-loop turn, acks the finished prefix with one ``multiple=True`` frame and any
+finished tags beyond a still-running one individually (so a slow handler never holds the
+prefetch window hostage). One writer task sends the frames in order; nothing is ever sent on
+another channel, and nothing at all once the channel is closed: the broker requeues those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+import structlog
+from aiormq.abc import AbstractChannel
+
+from broker.connection import CONNECTION_ERRORS
+
+log = structlog.get_logger("userbus.acks")
+
+
+class Acker:
+    __slots__ = ("_acked", "_channel", "_finished", "_outstanding", "_requeue", "_writer")
+
+    def __init__(self, channel: AbstractChannel) -> None:
+        self._channel = channel
+        self._outstanding: deque[int] = deque()  # delivered and not yet settled, ascending
+        self._finished: set[int] = set()  # to ack
+        self._acked: set[int] = set()  # acked singly, still in _outstanding
+        self._requeue: list[int] = []  # to nack back onto the queue
+        self._writer: asyncio.Task[None] | None = None
+
+    def delivered(self, tag: int) -> None:
+        self._outstanding.append(tag)
+
+    def ack(self, tag: int) -> None:
+        self._finished.add(tag)
+        self._wake()
+
+    def requeue(self, tag: int) -> None:
+        """Give the delivery back to the broker now (e.g. it arrived while shutting down)."""
+        self._requeue.append(tag)
+        self._wake()
+
+    @property
+    def unsettled(self) -> int:
+        return len(self._outstanding)
+
+    async def flush(self) -> None:
+        """Wait until every settlement requested so far has been written."""
+        while self._writer is not None:
+            await asyncio.shield(self._writer)
+
+    def _wake(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        try:
+            while (frames := self._frames()) and not self._channel.is_closed:
+                for tag, multiple, requeue in frames:
+                    if requeue:
+                        await self._channel.basic_nack(tag, requeue=True, wait=False)
+                    else:
+                        await self._channel.basic_ack(tag, multiple=multiple, wait=False)
+        except CONNECTION_ERRORS as exc:
+            # The channel died: the broker requeues everything unacked on it.
+            log.debug("acks dropped with their channel", error=str(exc))
+        finally:
+            self._writer = None
+
+    def _frames(self) -> list[tuple[int, bool, bool]]:
+        frames: list[tuple[int, bool, bool]] = []
+        for tag in self._requeue:
+            self._acked.add(tag)  # settled: it leaves the prefix like an acked one
+            frames.append((tag, False, True))
+        self._requeue.clear()
+        outstanding, finished, acked = self._outstanding, self._finished, self._acked
+        prefix_end = None
+        while outstanding and (outstanding[0] in finished or outstanding[0] in acked):
+            tag = outstanding.popleft()
+            if tag in finished:
+                finished.discard(tag)
+                prefix_end = tag
+            else:
+                acked.discard(tag)
+        if prefix_end is not None:
+            frames.append((prefix_end, True, False))
+        for tag in finished:
+            acked.add(tag)
+            frames.append((tag, False, False))
+        finished.clear()
+        return frames

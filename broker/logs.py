@@ -1,0 +1,87 @@
+"""Structured logging: JSON for machines, colour for terminals, never secrets or payloads.
+
+Every log line goes through :func:`redact`, which masks credentials in any URL-looking value
+and drops payload-bearing keys unless ``log_payloads`` is enabled.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from broker.settings import Settings, mask_url
+
+PAYLOAD_KEYS = frozenset({"payload", "data", "body", "user", "context"})
+"""Log keys that may carry personal data; dropped unless payload logging is enabled."""
+
+
+def _redactor(log_payloads: bool) -> structlog.typing.Processor:
+    def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        for key in list(event):
+            value = event[key]
+            if key in PAYLOAD_KEYS and not log_payloads:
+                event[key] = "<redacted>"
+            elif isinstance(value, str) and "://" in value:
+                event[key] = mask_url(value)
+        return event
+
+    return redact
+
+
+def configure_logging(settings: Settings) -> None:
+    """Set up structlog (and the standard library's loggers) from the settings."""
+    level = logging.getLevelName(settings.log_level)
+    use_json = settings.log_format == "json" or (
+        settings.log_format == "auto" and not sys.stderr.isatty()
+    )
+    renderer: structlog.typing.Processor
+    if use_json:
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(
+            exception_formatter=structlog.dev.plain_traceback, colors=sys.stderr.isatty()
+        )
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redactor(settings.log_payloads),
+    ]
+    exceptions: list[structlog.typing.Processor] = (
+        # Locals can hold payloads: render the traceback without them.
+        [
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            )
+        ]
+        if use_json
+        else []
+    )
+    structlog.configure(
+        processors=[*shared, *exceptions, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    # Route the AMQP libraries' own logging through the same rendering and redaction.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *exceptions,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # aiormq logs every failed reconnect attempt at ERROR; userbus logs those itself.
+    logging.getLogger("aiormq").setLevel(max(level, logging.CRITICAL))
+    logging.getLogger("aio_pika").setLevel(max(level, logging.WARNING))

@@ -1,0 +1,1 @@
+"""Two small apps to read first: ``welcome`` (welcome and audit trail) and ``presence``."""
