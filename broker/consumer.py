@@ -19,18 +19,7 @@ from broker.acks import Acker
 from broker.connection import CONNECTION_ERRORS, Connection, describe_error
 from broker.dispatch import Action, Decision, dispatch
 from broker.errors import PublishError
-from broker.message import (
-    HEADER_APP,
-    HEADER_ATTEMPTS,
-    HEADER_ERROR,
-    HEADER_ERROR_TYPE,
-    HEADER_FIRST_FAILURE,
-    HEADER_LAST_FAILURE,
-    HEADER_REASON,
-    headers_of,
-    now_iso,
-    republished,
-)
+from broker.message import headers_of, republished
 from broker.publisher import Publisher
 from broker.runtime import AppRuntime
 from broker.settings import Settings
@@ -38,9 +27,6 @@ from broker.settings import Settings
 log = structlog.get_logger("userbus.consumer")
 
 _PARK_ERRORS: tuple[type[BaseException], ...] = (PublishError, *CONNECTION_ERRORS)
-
-MAX_HEADER_TEXT = 1024
-"""Error messages stored in headers are cut to this many characters."""
 
 
 class AppConsumer:
@@ -196,19 +182,8 @@ class AppConsumer:
         acker.ack(_tag(message))
 
     def _copy(self, message: DeliveredMessage, decision: Decision) -> Basic.Properties:
-        now = now_iso()
-        headers: dict[str, object] = {
-            HEADER_APP: self.runtime.app_id,
-            HEADER_ATTEMPTS: decision.attempt,
-            HEADER_ERROR_TYPE: decision.error_type[:MAX_HEADER_TEXT],
-            HEADER_ERROR: decision.error[:MAX_HEADER_TEXT],
-            HEADER_LAST_FAILURE: now,
-        }
-        if HEADER_FIRST_FAILURE not in headers_of(message):
-            headers[HEADER_FIRST_FAILURE] = now
-        if decision.reason is not None:
-            headers[HEADER_REASON] = decision.reason.value
-        return republished(message, headers)
+        headers = decision.failure_headers(self.runtime.app_id, headers_of(message))
+        return republished(message.header.properties, message.routing_key or "", headers)
 
 
 async def _first(*waitables: object) -> None:

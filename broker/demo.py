@@ -15,8 +15,8 @@ from pydantic import BaseModel
 
 from broker.connection import Connection, connect
 from broker.dlq import dead_letters
-from broker.logs import configure_logging
 from broker.errors import BrokerError
+from broker.logs import configure_logging
 from broker.message import PERSISTENT
 from broker.publisher import Publisher
 from broker.runtime import build_runtimes

@@ -21,7 +21,17 @@ from typing import Any
 import structlog
 from pamqp.commands import Basic
 
-from broker.message import failed_attempts
+from broker.message import (
+    HEADER_APP,
+    HEADER_ATTEMPTS,
+    HEADER_ERROR,
+    HEADER_ERROR_TYPE,
+    HEADER_FIRST_FAILURE,
+    HEADER_LAST_FAILURE,
+    HEADER_REASON,
+    failed_attempts,
+    now_iso,
+)
 from broker.runtime import AppRuntime
 from handlers.delivery import Delivery, EventPublisher
 from handlers.outcomes import Reject, Retry
@@ -53,6 +63,10 @@ class DeadLetterReason(StrEnum):
     """Set by the broker: the message was delivered too often without an ack (crashing workers)."""
 
 
+MAX_HEADER_TEXT = 1024
+"""Error messages stored in headers are cut to this many characters."""
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     action: Action
@@ -61,6 +75,22 @@ class Decision:
     reason: DeadLetterReason | None = None
     error_type: str = ""
     error: str = ""
+
+    def failure_headers(self, app_id: str, existing: dict[str, Any]) -> dict[str, Any]:
+        """The ``x-userbus-*`` headers recording this failure on the parked copy."""
+        now = now_iso()
+        headers: dict[str, Any] = {
+            HEADER_APP: app_id,
+            HEADER_ATTEMPTS: self.attempt,
+            HEADER_ERROR_TYPE: self.error_type[:MAX_HEADER_TEXT],
+            HEADER_ERROR: self.error[:MAX_HEADER_TEXT],
+            HEADER_LAST_FAILURE: now,
+        }
+        if HEADER_FIRST_FAILURE not in existing:
+            headers[HEADER_FIRST_FAILURE] = now
+        if self.reason is not None:
+            headers[HEADER_REASON] = self.reason.value
+        return headers
 
 
 async def dispatch(

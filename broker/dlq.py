@@ -175,7 +175,8 @@ def _replay_properties(message: DeliveredMessage) -> Basic.Properties:
     headers = headers_of(message)
     replays = headers.get(HEADER_REPLAYS, 0)
     properties = republished(
-        message,
+        message.header.properties,
+        message.routing_key or "",
         {
             HEADER_REPLAYS: (replays if isinstance(replays, int) else 0) + 1,
             HEADER_REPLAYED_AT: now_iso(),

@@ -61,11 +61,12 @@ def original_routing_key(message: DeliveredMessage) -> str:
     return routing_key if isinstance(routing_key, str) else message.routing_key or ""
 
 
-def republished(message: DeliveredMessage, extra_headers: dict[str, Any]) -> Basic.Properties:
-    """Properties for a copy of ``message`` (to a retry or dead-letter queue)."""
-    source = message.header.properties
-    headers = {k: v for k, v in headers_of(message).items() if k not in _BROKER_HEADERS}
-    headers.setdefault(HEADER_ROUTING_KEY, message.routing_key or "")
+def republished(
+    source: Basic.Properties, routing_key: str, extra_headers: dict[str, Any]
+) -> Basic.Properties:
+    """Properties for a copy of a message (to a retry or dead-letter queue, or replayed)."""
+    headers = {k: v for k, v in (source.headers or {}).items() if k not in _BROKER_HEADERS}
+    headers.setdefault(HEADER_ROUTING_KEY, routing_key)
     headers.update(extra_headers)
     return Basic.Properties(
         content_type=source.content_type,
