@@ -51,7 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("event", nargs="?", help="one event (default: all six)")
     schema.add_argument("--out", type=Path, help="write one <routing-key>.json file per event")
 
-    sub.add_parser("demo", help="publish the six events to the example apps and show the result")
+    demo = sub.add_parser("demo", help="publish the six events to the example apps, show results")
+    demo.add_argument(
+        "--host-only",
+        action="store_true",
+        help="only act as the chat host: publish the six events every --interval seconds "
+        "to the configured exchange (for compose.yaml)",
+    )
+    demo.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
+    demo.add_argument("--rounds", type=int, default=0, help="stop after N rounds (0: never)")
 
     from broker.dlq_cli import add_dlq_parser
 

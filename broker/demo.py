@@ -95,6 +95,8 @@ class DemoFailed(BrokerError):
 
 
 async def run_demo(args: argparse.Namespace, base: Settings) -> int:
+    if args.host_only:
+        return await run_host(base, interval=args.interval, rounds=args.rounds)
     settings = base.model_copy(
         update={
             "exchange": "userbus.demo",
@@ -130,6 +132,19 @@ async def run_demo(args: argparse.Namespace, base: Settings) -> int:
             worker.stop()
             await running
         await _summary(connection, settings, welcome, presence)
+    return 0
+
+
+async def run_host(settings: Settings, *, interval: float, rounds: int) -> int:
+    """Act as a chat host: publish the six sample events every ``interval`` seconds."""
+    done = 0
+    async with Publisher(settings, name="userbus demo host") as host:
+        while rounds == 0 or done < rounds:
+            ids = await host.publish_many(sample_events())
+            done += 1
+            print(f"round {done}: published {len(ids)} events", flush=True)
+            if rounds == 0 or done < rounds:
+                await asyncio.sleep(interval)
     return 0
 
 

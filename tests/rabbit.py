@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import time
@@ -59,13 +60,13 @@ def fast_settings(url: str, **overrides: object) -> Settings:
 
 
 async def wait_until(
-    condition: Callable[[], bool], *, timeout: float = 20.0, what: str = "condition"
+    condition: Callable[[], bool], *, within: float = 20.0, what: str = "condition"
 ) -> None:
     """Poll ``condition`` until it holds; fail the test with ``what`` if it never does."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(0.02)
 
 
@@ -98,8 +99,13 @@ def queue_counts(vhost_url: str) -> dict[str, tuple[int, int]]:
     """Every queue of a vhost with (ready, unacked) counts, from rabbitmqctl."""
     vhost = vhost_url.rsplit("/", 1)[1]
     out = rabbitmqctl(
-        "list_queues", "-p", vhost.replace("%2F", "/"), "name", "messages_ready",
-        "messages_unacknowledged", "--no-table-headers",
+        "list_queues",
+        "-p",
+        vhost.replace("%2F", "/"),
+        "name",
+        "messages_ready",
+        "messages_unacknowledged",
+        "--no-table-headers",
     )
     counts: dict[str, tuple[int, int]] = {}
     for line in out.splitlines():
@@ -107,3 +113,63 @@ def queue_counts(vhost_url: str) -> dict[str, tuple[int, int]]:
         if len(parts) == 3:
             counts[parts[0]] = (int(parts[1]), int(parts[2]))
     return counts
+
+
+def worker_process(
+    settings: Settings, *targets: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``userbus worker TARGETS`` in a subprocess with the test settings."""
+    import sys
+
+    full_env = {
+        **os.environ,
+        "USERBUS_AMQP_URL": settings.amqp_url,
+        "USERBUS_EXCHANGE": settings.exchange,
+        "USERBUS_QUEUE_PREFIX": settings.queue_prefix,
+        "USERBUS_RETRY__MAX_ATTEMPTS": str(settings.retry.max_attempts),
+        "USERBUS_RETRY__DELAYS": json.dumps(list(settings.retry.delays)),
+        "USERBUS_SHUTDOWN_TIMEOUT": str(settings.shutdown_timeout),
+        "USERBUS_RECONNECT_MAX_DELAY": str(settings.reconnect_max_delay),
+        "USERBUS_LOG_FORMAT": "json",
+        **(env or {}),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "broker.cli", "worker", *targets],
+        env=full_env,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+async def consumers_of(settings: Settings, queue: str) -> int:
+    from broker.connection import open_connection
+    from broker.errors import ConfigError
+    from broker.topology import queue_state
+
+    connection = await open_connection(settings, name="userbus tests")
+    async with connection:
+        try:
+            return (await queue_state(connection, queue)).consumers
+        except ConfigError:
+            return 0
+
+
+async def wait_for_consumers(settings: Settings, queue: str, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while await consumers_of(settings, queue) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{queue} never had {count} consumers")
+        await asyncio.sleep(0.1)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 30) -> str:
+    """SIGTERM a worker process (SIGKILL if it hangs) and return its output."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output.decode(errors="replace")
