@@ -38,6 +38,13 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 """Everything that means "the broker or the network went away": retry after reconnecting."""
 
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    *CONNECTION_ERRORS,
+    aiormq.exceptions.AMQPError,
+)
+"""Connection failures plus channel-level errors (a queue briefly unavailable after a broker
+restart, a consumer cancelled by the broker): worth retrying after a pause."""
+
 FATAL_CONNECT_ERRORS: tuple[type[BaseException], ...] = (
     aiormq.exceptions.ProbableAuthenticationError,
     aiormq.exceptions.AuthenticationError,
@@ -48,6 +55,34 @@ FATAL_CONNECT_ERRORS: tuple[type[BaseException], ...] = (
 """Connection errors retrying cannot fix: wrong credentials, vhost or protocol."""
 
 Connection = aio_pika.abc.AbstractConnection
+
+
+def is_open(connection: Connection) -> bool:
+    """Whether the connection is usable. (aio-pika's ``is_closed`` stays False when the broker
+    or the network drops a plain connection; only its ``connected`` event tells.)"""
+    return not connection.is_closed and connection.connected.is_set()
+
+
+def closed_event(connection: Connection) -> asyncio.Event:
+    """An event set as soon as the connection closes, for whatever reason."""
+    event = asyncio.Event()
+    connection.close_callbacks.add(lambda *_: event.set())
+    if not is_open(connection):
+        event.set()
+    return event
+
+
+async def open_channel(
+    connection: Connection, *, confirms: bool = False, on_return_raises: bool = False
+) -> aio_pika.abc.AbstractChannel:
+    """Open a channel; a connection that closed meanwhile raises ConnectionError, not the
+    RuntimeError the AMQP library uses for it."""
+    channel = connection.channel(publisher_confirms=confirms, on_return_raises=on_return_raises)
+    try:
+        await channel.initialize()
+    except RuntimeError as exc:
+        raise ConnectionError(f"cannot open a channel: {exc}") from None
+    return channel
 
 
 async def open_connection(settings: Settings, *, name: str) -> Connection:
@@ -131,8 +166,12 @@ def _explain_refusal(settings: Settings, exc: BaseException) -> str:
 __all__ = [
     "CONNECTION_ERRORS",
     "FATAL_CONNECT_ERRORS",
+    "TRANSIENT_ERRORS",
     "Connection",
+    "closed_event",
     "connect",
     "describe_error",
+    "is_open",
+    "open_channel",
     "open_connection",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 import structlog
@@ -16,13 +17,21 @@ from aiormq.abc import DeliveredMessage
 from pamqp.commands import Basic
 
 from broker.acks import Acker
-from broker.connection import CONNECTION_ERRORS, Connection, describe_error
+from broker.connection import (
+    CONNECTION_ERRORS,
+    TRANSIENT_ERRORS,
+    Connection,
+    describe_error,
+    is_open,
+    open_channel,
+)
 from broker.dispatch import Action, Decision, dispatch
 from broker.errors import PublishError
 from broker.message import headers_of, republished
 from broker.publisher import Publisher
 from broker.runtime import AppRuntime
 from broker.settings import Settings
+from broker.timing import first_of, sleep_unless
 
 log = structlog.get_logger("userbus.consumer")
 
@@ -32,8 +41,17 @@ _PARK_ERRORS: tuple[type[BaseException], ...] = (PublishError, *CONNECTION_ERROR
 class AppConsumer:
     """Consumes one app's queue; ``serve`` runs for the life of one connection."""
 
-    def __init__(self, runtime: AppRuntime, settings: Settings, publisher: Publisher) -> None:
+    def __init__(
+        self,
+        runtime: AppRuntime,
+        settings: Settings,
+        publisher: Publisher,
+        *,
+        prepare: Callable[[Connection], Awaitable[None]],
+    ) -> None:
         self.runtime = runtime
+        self.prepare = prepare
+        """Declares (or checks) this app's queues; run again when the channel had to reopen."""
         self._settings = settings
         self._publisher = publisher
         self._limit = (
@@ -57,25 +75,29 @@ class AppConsumer:
 
     async def serve(self, connection: Connection) -> None:
         """Consume until stopped or the connection closes; reopen the channel if only it died."""
-        delay = 0.1
-        while not self._stop.is_set() and not connection.is_closed:
+        delay, reopening = 0.1, False
+        while not self._stop.is_set() and is_open(connection):
             try:
+                if reopening:
+                    await self.prepare(connection)  # the queue may have been deleted
                 await self._consume(connection)
-                delay = 0.1
-            except CONNECTION_ERRORS as exc:
-                if connection.is_closed:
+                delay, reopening = 0.1, False
+            except Exception as exc:
+                if not is_open(connection):
                     return
+                known = isinstance(exc, TRANSIENT_ERRORS)
                 log.warning(
-                    "channel lost, reopening",
+                    "consumer channel failed, reopening",
                     app_id=self.runtime.app_id,
                     error=describe_error(exc),
                     retry_in=delay,
+                    exc_info=None if known else exc,
                 )
-                await _sleep_unless(self._stop, delay)
-                delay = min(delay * 2, self._settings.reconnect_max_delay)
+                await sleep_unless(self._stop, delay)
+                delay, reopening = min(delay * 2, self._settings.reconnect_max_delay), True
 
     async def _consume(self, connection: Connection) -> None:
-        async with connection.channel(publisher_confirms=False) as channel:
+        async with await open_channel(connection) as channel:
             await channel.set_qos(prefetch_count=self.runtime.prefetch)
             raw = await channel.get_underlay_channel()
             acker = Acker(raw)
@@ -91,7 +113,7 @@ class AppConsumer:
                 concurrency=self.runtime.concurrency,
             )
             try:
-                await _first(raw.closing, self._stop.wait(), cancelled.wait())
+                await first_of(raw.closing, self._stop.wait(), cancelled.wait())
             finally:
                 self.consuming = False
             if cancelled.is_set() and not self._stop.is_set():
@@ -184,26 +206,6 @@ class AppConsumer:
     def _copy(self, message: DeliveredMessage, decision: Decision) -> Basic.Properties:
         headers = decision.failure_headers(self.runtime.app_id, headers_of(message))
         return republished(message.header.properties, message.routing_key or "", headers)
-
-
-async def _first(*waitables: object) -> None:
-    """Wait until the first of several futures or coroutines completes; cancel the others."""
-    tasks = [asyncio.ensure_future(w) for w in waitables]  # type: ignore[call-overload]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            if not task.done():
-                task.cancel()
-        for task in tasks:
-            if task.done() and not task.cancelled():
-                task.exception()  # retrieved: a closed channel's error is expected here
-
-
-async def _sleep_unless(event: asyncio.Event, delay: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(delay):
-            await event.wait()
 
 
 def _tag(message: DeliveredMessage) -> int:

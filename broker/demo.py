@@ -13,7 +13,7 @@ from uuid import uuid4
 from pamqp.commands import Basic
 from pydantic import BaseModel
 
-from broker.connection import Connection, connect
+from broker.connection import Connection, connect, open_channel
 from broker.dlq import dead_letters
 from broker.errors import BrokerError
 from broker.logs import configure_logging
@@ -172,7 +172,7 @@ async def _reset_queues(
     connection: Connection, settings: Settings, apps: list[WelcomeApp | PresenceApp]
 ) -> None:
     # Start from empty queues so the summary shows this run only.
-    async with connection.channel() as channel:
+    async with await open_channel(connection) as channel:
         for runtime in build_runtimes(apps, settings):
             for name, _ in plan(runtime, settings):
                 await channel.queue_delete(name)

@@ -18,7 +18,7 @@ import aiormq.exceptions
 from aiormq.abc import AbstractChannel, DeliveredMessage
 from pamqp.commands import Basic
 
-from broker.connection import Connection
+from broker.connection import Connection, open_channel
 from broker.dispatch import DeadLetterReason
 from broker.errors import ConfigError
 from broker.message import (
@@ -159,7 +159,7 @@ async def _dlq_channel(
     connection: Connection, settings: Settings, app_id: str
 ) -> AsyncIterator[tuple[AbstractChannel, str, int]]:
     queue = app_queues(settings, app_id, settings.retry).dead_letter
-    async with connection.channel(publisher_confirms=False) as channel:
+    async with await open_channel(connection) as channel:
         raw = await channel.get_underlay_channel()
         try:
             declared = await raw.queue_declare(queue, passive=True)

@@ -25,7 +25,14 @@ from pamqp.commands import Basic
 from pydantic import BaseModel
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_random_exponential
 
-from broker.connection import CONNECTION_ERRORS, Connection, connect, describe_error
+from broker.connection import (
+    TRANSIENT_ERRORS,
+    Connection,
+    connect,
+    describe_error,
+    is_open,
+    open_channel,
+)
 from broker.errors import (
     ConfigError,
     PublishBatchError,
@@ -72,7 +79,7 @@ class Publisher:
     async def close(self) -> None:
         async with self._lock:
             connection, self._connection, self._channel = self._connection, None, None
-            if connection is not None and not connection.is_closed:
+            if connection is not None and is_open(connection):
                 await connection.close()
 
     async def publish(
@@ -114,7 +121,7 @@ class Publisher:
             async with self._in_flight, timeout:
                 try:
                     await self._send_once(exchange, routing_key, body, properties)
-                except CONNECTION_ERRORS:
+                except TRANSIENT_ERRORS:
                     await self._send_retrying(exchange, routing_key, body, properties)
         except TimeoutError:
             if not timeout.expired():
@@ -127,7 +134,7 @@ class Publisher:
 
     async def _send_retrying(self, *args: Any) -> None:
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(CONNECTION_ERRORS),
+            retry=retry_if_exception_type(TRANSIENT_ERRORS),
             wait=wait_random_exponential(multiplier=0.05, max=self._settings.reconnect_max_delay),
             reraise=True,
         )
@@ -156,6 +163,8 @@ class Publisher:
             ) from None
         except aiormq.exceptions.ChannelNotFoundEntity as exc:
             raise PublishError(f"cannot publish to {exchange!r}: {exc}") from None
+        except aiormq.exceptions.ChannelAccessRefused as exc:
+            raise ConfigError(f"not allowed to publish to {exchange!r}: {exc}") from None
         if isinstance(confirm, Basic.Nack):
             raise PublishNacked(
                 f"the broker refused event {properties.message_id} (nack): a queue bound to "
@@ -172,11 +181,11 @@ class Publisher:
 
     async def _open(self, *, deadline: float | None) -> None:
         connection = self._connection
-        if connection is None or connection.is_closed:
+        if connection is None or not is_open(connection):
             log.info("publisher connecting", url=self._settings.masked_url)
             connection = await connect(self._settings, name=self._name, deadline=deadline)
             self._connection = connection
-        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        channel = await open_channel(connection, confirms=True, on_return_raises=True)
         await self._ensure_exchange(channel)
         self._channel = await channel.get_underlay_channel()
 

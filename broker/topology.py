@@ -15,7 +15,7 @@ import aio_pika
 import aiormq.exceptions
 from aio_pika.abc import AbstractChannel, AbstractQueue
 
-from broker.connection import Connection
+from broker.connection import Connection, open_channel
 from broker.errors import ConfigError, TopologyMismatch
 from broker.runtime import AppRuntime, ttl_ms
 from broker.settings import Settings
@@ -69,7 +69,7 @@ def plan(runtime: AppRuntime, settings: Settings) -> list[tuple[str, dict[str, A
 
 
 async def declare_exchange(connection: Connection, settings: Settings) -> None:
-    async with connection.channel(publisher_confirms=False) as channel:
+    async with await open_channel(connection) as channel:
         await _guard(
             f"exchange {settings.exchange!r}",
             channel.declare_exchange(settings.exchange, aio_pika.ExchangeType.TOPIC, durable=True),
@@ -78,7 +78,7 @@ async def declare_exchange(connection: Connection, settings: Settings) -> None:
 
 async def declare_app(connection: Connection, runtime: AppRuntime, settings: Settings) -> None:
     """Declare an app's queues and bind its main queue to exactly the events it implements."""
-    async with connection.channel(publisher_confirms=False) as channel:
+    async with await open_channel(connection) as channel:
         for name, arguments in plan(runtime, settings):
             await _declare_queue(channel, name, arguments)
         main = await channel.get_queue(runtime.queues.main, ensure=False)
@@ -99,7 +99,7 @@ async def check_app(connection: Connection, runtime: AppRuntime, settings: Setti
 
 async def queue_state(connection: Connection, name: str) -> QueueState:
     """Message and consumer counts of an existing queue; ConfigError if it does not exist."""
-    async with connection.channel(publisher_confirms=False) as channel:
+    async with await open_channel(connection) as channel:
         try:
             queue = await channel.declare_queue(name, passive=True)
         except aiormq.exceptions.ChannelNotFoundEntity:

@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 
-from broker.connection import CONNECTION_ERRORS, Connection, connect, describe_error
+from broker.connection import (
+    TRANSIENT_ERRORS,
+    Connection,
+    closed_event,
+    connect,
+    describe_error,
+    is_open,
+)
 from broker.consumer import AppConsumer
 from broker.publisher import Publisher
 from broker.runtime import AppRuntime, build_runtimes
 from broker.settings import Settings
+from broker.timing import first_of, sleep_unless
 from broker.topology import check_app, declare_app, declare_exchange
 from handlers.app import App
 
@@ -35,7 +44,10 @@ class Worker:
         self.settings = settings
         self.runtimes: list[AppRuntime] = build_runtimes(tuple(apps), settings)
         self.publisher = Publisher(settings, name=f"userbus worker publisher [{self.app_ids}]")
-        self.consumers = [AppConsumer(rt, settings, self.publisher) for rt in self.runtimes]
+        self.consumers = [
+            AppConsumer(rt, settings, self.publisher, prepare=self._preparer(rt))
+            for rt in self.runtimes
+        ]
         self._stop = asyncio.Event()
         self.connected = False
 
@@ -58,13 +70,7 @@ class Worker:
         for runtime in self.runtimes:
             await runtime.registered.app.startup()
         try:
-            deadline: float | None = self.settings.startup_timeout
-            while not self._stop.is_set():
-                connection = await self._connect(deadline)
-                if connection is None:
-                    break
-                deadline = None  # after the first success, reconnect for as long as it takes
-                await self._session(connection)
+            await self._serve()
         finally:
             self._remove_signal_handlers()
             for consumer in self.consumers:
@@ -73,6 +79,19 @@ class Worker:
             for runtime in self.runtimes:
                 await runtime.registered.app.shutdown()
             log.info("worker stopped", apps=self.app_ids)
+
+    async def _serve(self) -> None:
+        deadline: float | None = self.settings.startup_timeout
+        setbacks = 0
+        while not self._stop.is_set():
+            connection = await self._connect(deadline)
+            if connection is None:
+                return
+            deadline = None  # once connected, reconnect for as long as it takes
+            setbacks = 0 if await self._session(connection) else setbacks + 1
+            if setbacks:
+                delay = min(self.settings.reconnect_max_delay, 0.1 * 2**setbacks)
+                await sleep_unless(self._stop, random.uniform(delay / 2, delay))  # noqa: S311
 
     async def _connect(self, deadline: float | None) -> Connection | None:
         attempt = asyncio.ensure_future(
@@ -88,36 +107,41 @@ class Worker:
             await attempt
         return None
 
-    async def _session(self, connection: Connection) -> None:
+    async def _session(self, connection: Connection) -> bool:
+        """Consume on one connection until it drops or the worker stops.
+
+        Returns False when the session failed before consuming (the caller backs off).
+        """
         try:
             await self._prepare_topology(connection)
-            self.connected = True
-            log.info("worker connected", apps=self.app_ids, url=self.settings.masked_url)
-            serving = [asyncio.create_task(c.serve(connection)) for c in self.consumers]
-            stopped = asyncio.ensure_future(self._stop.wait())
-            closed = asyncio.ensure_future(connection.closed())
-            await asyncio.wait([stopped, closed], return_when=asyncio.FIRST_COMPLETED)
-            stopped.cancel()
-            closed.cancel()
-            if self._stop.is_set():
-                for consumer in self.consumers:
-                    consumer.stop()
-            await asyncio.gather(*serving, return_exceptions=True)
-        except CONNECTION_ERRORS as exc:
-            log.warning("connection lost during setup", error=describe_error(exc))
-        finally:
-            self.connected = False
-            if not connection.is_closed:
-                await connection.close()
-            elif not self._stop.is_set():
-                log.warning("connection lost; reconnecting", apps=self.app_ids)
+        except TRANSIENT_ERRORS as exc:
+            # Right after a broker restart queues can be briefly unavailable.
+            log.warning("topology not ready, retrying", error=describe_error(exc))
+            await _close(connection)
+            return False
+        self.connected = True
+        log.info("worker connected", apps=self.app_ids, url=self.settings.masked_url)
+        serving = [asyncio.create_task(c.serve(connection)) for c in self.consumers]
+        await first_of(self._stop.wait(), closed_event(connection).wait())
+        self.connected = False
+        if self._stop.is_set():
+            for consumer in self.consumers:
+                consumer.stop()
+        else:
+            log.warning("connection lost; reconnecting", apps=self.app_ids)
+        await asyncio.gather(*serving, return_exceptions=True)
+        await _close(connection)
+        return True
 
     async def _prepare_topology(self, connection: Connection) -> None:
         if self.settings.declare_topology:
             await declare_exchange(connection, self.settings)
-        for runtime in self.runtimes:
-            prepare = declare_app if self.settings.declare_topology else check_app
-            await prepare(connection, runtime, self.settings)
+        for consumer in self.consumers:
+            await consumer.prepare(connection)
+
+    def _preparer(self, runtime: AppRuntime) -> Callable[[Connection], Awaitable[None]]:
+        prepare = declare_app if self.settings.declare_topology else check_app
+        return lambda connection: prepare(connection, runtime, self.settings)
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -134,3 +158,9 @@ class Worker:
     def _on_signal(self, sig: signal.Signals) -> None:
         log.info("stopping on signal", signal=sig.name, apps=self.app_ids)
         self.stop()
+
+
+async def _close(connection: Connection) -> None:
+    with contextlib.suppress(*TRANSIENT_ERRORS):
+        if is_open(connection):
+            await connection.close()

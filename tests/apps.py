@@ -65,7 +65,15 @@ class Recorder(
         self.seen.append(("user.updated", context, delivery))
 
 
-class FileRecorder(App, IPostUserCreated, IPostUserLoggedIn):
+class FileRecorder(
+    App,
+    IPostUserCreated,
+    IPostUserDeleted,
+    IPostUserLoggedIn,
+    IPostUserLoggedOut,
+    IPostUserStatusChanged,
+    IPostUserUpdated,
+):
     """For worker subprocesses: appends ``start``/``done`` lines to $USERBUS_TEST_RECORD.
 
     $USERBUS_TEST_SLEEP makes each handler take that long; $USERBUS_TEST_APP_ID sets the id.
@@ -76,7 +84,21 @@ class FileRecorder(App, IPostUserCreated, IPostUserLoggedIn):
     async def execute_post_user_created(self, context: UserCreated, delivery: Delivery) -> None:
         await self._handle(delivery)
 
+    async def execute_post_user_deleted(self, context: UserDeleted, delivery: Delivery) -> None:
+        await self._handle(delivery)
+
     async def execute_post_user_logged_in(self, user: UserLoggedIn, delivery: Delivery) -> None:
+        await self._handle(delivery)
+
+    async def execute_post_user_logged_out(self, user: UserLoggedOut, delivery: Delivery) -> None:
+        await self._handle(delivery)
+
+    async def execute_post_user_status_changed(
+        self, context: UserStatusChanged, delivery: Delivery
+    ) -> None:
+        await self._handle(delivery)
+
+    async def execute_post_user_updated(self, context: UserUpdated, delivery: Delivery) -> None:
         await self._handle(delivery)
 
     async def _handle(self, delivery: Delivery) -> None:

@@ -115,11 +115,21 @@ def queue_counts(vhost_url: str) -> dict[str, tuple[int, int]]:
     return counts
 
 
+class WorkerProcess(subprocess.Popen[bytes]):
+    """A ``userbus worker`` subprocess whose output goes to the file ``log``."""
+
+    log: str
+
+
 def worker_process(
-    settings: Settings, *targets: str, env: dict[str, str] | None = None
-) -> subprocess.Popen[bytes]:
-    """Start ``userbus worker TARGETS`` in a subprocess with the test settings."""
+    settings: Settings, *targets: str, env: dict[str, str] | None = None, log: str | None = None
+) -> WorkerProcess:
+    """Start ``userbus worker TARGETS`` in a subprocess with the test settings.
+
+    Its output goes to the file ``log`` (a pipe could fill up and block the worker).
+    """
     import sys
+    import tempfile
 
     full_env = {
         **os.environ,
@@ -130,16 +140,22 @@ def worker_process(
         "USERBUS_RETRY__DELAYS": json.dumps(list(settings.retry.delays)),
         "USERBUS_SHUTDOWN_TIMEOUT": str(settings.shutdown_timeout),
         "USERBUS_RECONNECT_MAX_DELAY": str(settings.reconnect_max_delay),
+        "USERBUS_DELIVERY_LIMIT": str(settings.delivery_limit),
         "USERBUS_LOG_FORMAT": "json",
         **(env or {}),
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "broker.cli", "worker", *targets],
-        env=full_env,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    if log is None:
+        log = tempfile.mkstemp(prefix="userbus-worker-", suffix=".log")[1]
+    with open(log, "ab") as output:
+        process = WorkerProcess(
+            [sys.executable, "-m", "broker.cli", "worker", *targets],
+            env=full_env,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    process.log = log
+    return process
 
 
 async def consumers_of(settings: Settings, queue: str) -> int:
@@ -163,13 +179,14 @@ async def wait_for_consumers(settings: Settings, queue: str, count: int) -> None
         await asyncio.sleep(0.1)
 
 
-def stop_process(process: subprocess.Popen[bytes], timeout: float = 30) -> str:
+def stop_process(process: WorkerProcess, timeout: float = 30) -> str:
     """SIGTERM a worker process (SIGKILL if it hangs) and return its output."""
     if process.poll() is None:
         process.terminate()
     try:
-        output, _ = process.communicate(timeout=timeout)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
-        output, _ = process.communicate()
-    return output.decode(errors="replace")
+        process.wait()
+    with open(process.log) as log:
+        return log.read()
