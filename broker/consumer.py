@@ -27,7 +27,7 @@ from broker.connection import (
 )
 from broker.dispatch import Action, Decision, dispatch
 from broker.errors import PublishError
-from broker.message import headers_of, republished
+from broker.message import headers_of, original_routing_key, republished
 from broker.publisher import Publisher
 from broker.runtime import AppRuntime
 from broker.settings import Settings
@@ -174,7 +174,7 @@ class AppConsumer:
             self.runtime,
             message.body,
             message.header.properties,
-            routing_key=message.routing_key or "",
+            routing_key=original_routing_key(message),
             redelivered=bool(message.redelivered),
             publisher=self._publisher,
             log_payloads=self._settings.log_payloads,

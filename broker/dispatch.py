@@ -117,6 +117,7 @@ async def dispatch(
         )
         return Decision(
             Action.DEAD_LETTER,
+            attempt=0,  # no handler ran
             reason=DeadLetterReason.INVALID_EVENT,
             error_type=f"InvalidEvent.{exc.kind.value}",
             error=exc.detail,

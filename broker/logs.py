@@ -1,7 +1,8 @@
 """Structured logging: JSON for machines, colour for terminals, never secrets or payloads.
 
-Every log line goes through :func:`redact`, which masks credentials in any URL-looking value
-and drops payload-bearing keys unless ``log_payloads`` is enabled.
+Payload-bearing keys (:data:`PAYLOAD_KEYS`) are replaced by ``<redacted>`` unless
+``log_payloads`` is enabled, and every rendered line, tracebacks included, has the credentials
+of any URL masked.
 """
 
 from __future__ import annotations
@@ -19,17 +20,20 @@ PAYLOAD_KEYS = frozenset({"payload", "data", "body", "user", "context"})
 """Log keys that may carry personal data; dropped unless payload logging is enabled."""
 
 
-def _redactor(log_payloads: bool) -> structlog.typing.Processor:
-    def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-        for key in list(event):
-            value = event[key]
-            if key in PAYLOAD_KEYS and not log_payloads:
-                event[key] = "<redacted>"
-            elif isinstance(value, str) and "://" in value:
-                event[key] = mask_url(value)
-        return event
+def _redact_payloads(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in PAYLOAD_KEYS.intersection(event):
+        event[key] = "<redacted>"
+    return event
 
-    return redact
+
+def _masking(renderer: structlog.typing.Processor) -> structlog.typing.Processor:
+    """Mask credentials in the rendered line, tracebacks and nested values included."""
+
+    def render(logger: Any, name: str, event: MutableMapping[str, Any]) -> Any:
+        line = renderer(logger, name, event)
+        return mask_url(line) if isinstance(line, str) and "@" in line else line
+
+    return render
 
 
 def configure_logging(settings: Settings) -> None:
@@ -45,11 +49,12 @@ def configure_logging(settings: Settings) -> None:
         renderer = structlog.dev.ConsoleRenderer(
             exception_formatter=structlog.dev.plain_traceback, colors=sys.stderr.isatty()
         )
+    renderer = _masking(renderer)
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _redactor(settings.log_payloads),
+        *([] if settings.log_payloads else [_redact_payloads]),
     ]
     exceptions: list[structlog.typing.Processor] = (
         # Locals can hold payloads: render the traceback without them.
@@ -83,5 +88,5 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # aiormq logs every failed reconnect attempt at ERROR; userbus logs those itself.
-    logging.getLogger("aiormq").setLevel(max(level, logging.CRITICAL))
+    logging.getLogger("aiormq").setLevel(logging.CRITICAL)
     logging.getLogger("aio_pika").setLevel(max(level, logging.WARNING))

@@ -15,12 +15,15 @@ from broker.errors import ConfigError
 from handlers.retry import RetryPolicy
 from schemas.codec import describe
 
-_NAME = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}"
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
+
+
+_CREDENTIALS = re.compile(r"([^:/@\s]*):[^@/\s]*@")
 
 
 def mask_url(url: str) -> str:
     """The URL with its password replaced by ``***``, safe for logs and error messages."""
-    return re.sub(r"(?<=://)([^:/@]*):[^@/]*@", r"\1:***@", url)
+    return _CREDENTIALS.sub(r"\1:***@", url)
 
 
 class Settings(BaseSettings):

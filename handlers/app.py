@@ -123,10 +123,11 @@ def _check_class(cls: type[App]) -> None:
             )
     for attr in ("prefetch", "concurrency"):
         value = getattr(cls, attr)
-        if value is not None and (not isinstance(value, int) or value < 1):
+        if value is not None and (type(value) is not int or value < 1):
             raise AppDefinitionError(f"{name}.{attr} must be a positive integer; got {value!r}")
-    if cls.handler_timeout is not None and not cls.handler_timeout > 0:
-        raise AppDefinitionError(f"{name}.handler_timeout must be > 0 seconds")
+    timeout = cls.handler_timeout
+    if timeout is not None and (type(timeout) not in (int, float) or not timeout > 0):
+        raise AppDefinitionError(f"{name}.handler_timeout must be a number > 0; got {timeout!r}")
     if cls.retry is not None and not isinstance(cls.retry, RetryPolicy):
         raise AppDefinitionError(f"{name}.retry must be a handlers.RetryPolicy")
 

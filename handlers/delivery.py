@@ -19,9 +19,9 @@ class EventPublisher(Protocol):
 class Delivery:
     """One delivery of one event to one app.
 
-    ``attempt`` starts at 1 and counts retries and broker redeliveries; ``redelivered`` is set
-    when the broker delivered this message before (e.g. a worker died while handling it), so
-    a handler with side effects can check whether it already did them.
+    ``attempt`` starts at 1 and counts the handler attempts that failed before (retries);
+    ``redelivered`` is set when the broker delivered this message before (e.g. a worker died
+    while handling it), so a handler with side effects can check whether it already did them.
     """
 
     __slots__ = (

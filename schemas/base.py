@@ -13,7 +13,8 @@ class ContractModel(BaseModel):
     """Immutable, camelCase on the wire, snake_case in Python, tolerant of newer hosts.
 
     ``extra="allow"`` keeps fields this version does not know (a newer host may send them) in
-    ``model_extra`` instead of failing, and writes them back out unchanged.
+    ``model_extra`` instead of failing, and writes them back out (a ``null`` one is omitted,
+    like every null field of a published event).
     """
 
     model_config = ConfigDict(

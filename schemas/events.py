@@ -23,8 +23,8 @@ class UserStatusContext(ContractModel):
     """``IUserStatusContext``: the user and the presence before and after the change."""
 
     user: User
-    current_status: StatusValue | None = None
-    previous_status: StatusValue | None = Field(
+    current_status: StatusValue = None
+    previous_status: StatusValue = Field(
         default=None, description="Missing for some hosts (federation)."
     )
 
@@ -33,14 +33,13 @@ class UserStatusContext(ContractModel):
     def _current_from_user(cls, value: Any) -> Any:
         # The engine's currentStatus always equals the user's status; fill it in when a host
         # leaves it out rather than dead-lettering a genuine event.
-        if (
-            isinstance(value, dict)
-            and value.get("currentStatus", value.get("current_status")) is None
-        ):
-            user = value.get("user")
-            if isinstance(user, dict) and user.get("status") is not None:
-                return {**value, "currentStatus": user["status"]}
-        return value
+        if not isinstance(value, dict):
+            return value
+        if value.get("currentStatus", value.get("current_status")) is not None:
+            return value
+        user = value.get("user")
+        status = user.get("status") if isinstance(user, dict) else getattr(user, "status", None)
+        return {**value, "currentStatus": status} if status is not None else value
 
 
 class UserUpdateContext(ContractModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from schemas.base import ContractModel, Timestamp
 
@@ -80,7 +80,10 @@ StatusConnectionValue = Annotated[
     UserStatusConnection | str,
     _lenient(UserStatusConnection, empty=UserStatusConnection.OFFLINE),
 ]
-StatusValue = Annotated[UserStatus | str, _lenient(UserStatus, empty=None)]
+StatusValue = Annotated[UserStatus | str | None, _lenient(UserStatus, empty=None)]
+
+
+_DEFAULTED = frozenset({"emails", "roles", "type", "statusConnection", "status_connection"})
 
 
 class UserEmail(ContractModel):
@@ -101,6 +104,14 @@ class UserSettings(ContractModel):
 class User(ContractModel):
     """A chat user as the engine describes it (``IUser``)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls_are_defaults(cls, value: Any) -> Any:
+        # Hosts send null for lists and enums they did not fill; the defaults mean the same.
+        if isinstance(value, dict) and any(value.get(key, 0) is None for key in _DEFAULTED):
+            return {k: v for k, v in value.items() if not (k in _DEFAULTED and v is None)}
+        return value
+
     id: str = Field(min_length=1, description="The user's id (core's `_id`).")
     username: str | None = None
     emails: list[UserEmail] = Field(default_factory=list)
@@ -109,7 +120,7 @@ class User(ContractModel):
     name: str | None = Field(default=None, description="Display name.")
     roles: list[str] = Field(default_factory=list)
     bio: str | None = None
-    status: StatusValue | None = None
+    status: StatusValue = None
     status_connection: StatusConnectionValue = UserStatusConnection.UNDEFINED
     status_text: str | None = None
     utc_offset: float | None = Field(default=None, description="Hours from UTC.")

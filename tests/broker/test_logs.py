@@ -130,11 +130,6 @@ def test_console_format_masks_too(capsys: pytest.CaptureFixture[str]) -> None:
     assert EMAIL not in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: broker/logs.py redacts before ExceptionRenderer runs, so a URL in an "
-    "exception's message is rendered unmasked",
-)
 def test_url_in_exception_message_is_masked(capsys: pytest.CaptureFixture[str]) -> None:
     configure()
     try:

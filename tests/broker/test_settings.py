@@ -88,11 +88,6 @@ def test_bad_url_raises_config_error_without_password(url: str) -> None:
     assert SECRET not in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: broker/settings.py mask_url only masks after '://', and the amqp_url "
-    "validator echoes a URL without a scheme (user:password@host) unmasked",
-)
 def test_url_without_scheme_does_not_leak_password() -> None:
     with pytest.raises(ConfigError, match="amqp_url") as caught:
         load_settings(amqp_url=f"app:{SECRET}@rabbit:5672/")
@@ -124,11 +119,6 @@ def test_invalid_values_raise_config_error(field: str, value: object) -> None:
         load_settings(**{field: value})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: broker/settings.py _NAME pattern is not anchored; pydantic patterns use "
-    "re.search, so 'bad name!' or 'x/y#z' pass as exchange / queue_prefix",
-)
 @pytest.mark.parametrize("field", ["exchange", "queue_prefix"])
 def test_names_must_match_entirely(field: str) -> None:
     with pytest.raises(ConfigError, match=field):

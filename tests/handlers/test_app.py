@@ -197,11 +197,6 @@ def test_bad_handler_timeout(value: float) -> None:
         register(cls)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="bug: handlers/app.py compares handler_timeout with > 0 before checking its type",
-)
 def test_non_numeric_handler_timeout() -> None:
     cls = type("Slow", (Creator,), {"handler_timeout": "5"})
     with pytest.raises(AppDefinitionError, match="handler_timeout"):

@@ -100,11 +100,6 @@ def test_status_change_keeps_unknown_status_values() -> None:
     assert context.previous_status is UserStatus.ONLINE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: schemas/events.py _current_from_user only looks at a dict user, "
-    "not a User instance, so Python-built events lose currentStatus",
-)
 def test_current_status_filled_when_built_in_python() -> None:
     context = UserStatusChanged(user=User(id="u1", status=UserStatus.AWAY))
     assert context.current_status is UserStatus.AWAY

@@ -109,11 +109,6 @@ def test_status_values() -> None:
     assert user(status="on-a-call").status == "on-a-call"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValidationError,
-    reason="bug: schemas/user.py StatusValue maps '' to None inside the non-optional branch",
-)
 def test_empty_status_reads_as_none() -> None:
     assert user(status="").status is None
 
@@ -178,12 +173,6 @@ def test_user_is_immutable() -> None:
         parsed.username = "mallory"  # type: ignore[misc]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValidationError,
-    reason="leniency gap: schemas/user.py accepts null for scalar fields but not for the "
-    "list and enum fields, whose defaults would fit",
-)
 @pytest.mark.parametrize("field", ["emails", "roles", "type", "statusConnection"])
 def test_null_list_and_enum_fields_read_as_defaults(field: str) -> None:
     default = User(id="u1")
