@@ -76,32 +76,36 @@ class FileRecorder(
 ):
     """For worker subprocesses: appends ``start``/``done`` lines to $USERBUS_TEST_RECORD.
 
-    $USERBUS_TEST_SLEEP makes each handler take that long; $USERBUS_TEST_APP_ID sets the id.
+    $USERBUS_TEST_SLEEP makes each handler take that long; $USERBUS_TEST_APP_ID sets the id;
+    the event about user $USERBUS_TEST_CRASH_USER kills the worker process.
     """
 
     app_id = os.environ.get("USERBUS_TEST_APP_ID", "file-recorder")
 
     async def execute_post_user_created(self, context: UserCreated, delivery: Delivery) -> None:
-        await self._handle(delivery)
+        await self._handle(context, delivery)
 
     async def execute_post_user_deleted(self, context: UserDeleted, delivery: Delivery) -> None:
-        await self._handle(delivery)
+        await self._handle(context, delivery)
 
     async def execute_post_user_logged_in(self, user: UserLoggedIn, delivery: Delivery) -> None:
-        await self._handle(delivery)
+        await self._handle(user, delivery)
 
     async def execute_post_user_logged_out(self, user: UserLoggedOut, delivery: Delivery) -> None:
-        await self._handle(delivery)
+        await self._handle(user, delivery)
 
     async def execute_post_user_status_changed(
         self, context: UserStatusChanged, delivery: Delivery
     ) -> None:
-        await self._handle(delivery)
+        await self._handle(context, delivery)
 
     async def execute_post_user_updated(self, context: UserUpdated, delivery: Delivery) -> None:
-        await self._handle(delivery)
+        await self._handle(context, delivery)
 
-    async def _handle(self, delivery: Delivery) -> None:
+    async def _handle(self, payload: Any, delivery: Delivery) -> None:
+        user_id = getattr(getattr(payload, "user", payload), "id", None)
+        if user_id and user_id == os.environ.get("USERBUS_TEST_CRASH_USER"):
+            os._exit(3)  # a handler that takes its worker process down, every time
         self._write("start", delivery)
         await asyncio.sleep(float(os.environ.get("USERBUS_TEST_SLEEP", "0")))
         self._write("done", delivery)

@@ -82,6 +82,7 @@ async def test_failure_is_retried_with_backoff_then_dead_lettered(settings: Sett
         await asyncio.sleep(0.3)  # a fourth attempt would have come by now
     assert [d.attempt for d in app.attempts] == [1, 2, 3]
     assert {d.event_id for d in app.attempts} == {event_id}
+    assert {d.routing_key for d in app.attempts} == {"user.created"}  # not the retry queue
     letters = await _dead_letter_messages(settings, "flaky")
     assert len(letters) == 1
     headers = letters[0].headers or {}
