@@ -218,3 +218,17 @@ async def _dead_letter_messages(settings: Settings, app_id: str) -> list[Basic.P
             if not isinstance(message.delivery, Basic.GetOk):
                 return found
             found.append(message.header.properties)
+
+
+async def test_consumer_comes_back_after_its_queue_is_deleted(settings: Settings) -> None:
+    from broker.connection import open_channel, open_connection
+
+    app = Recorder()
+    async with running([app], settings) as worker, Publisher(settings) as publisher:
+        connection = await open_connection(settings, name="test")
+        async with connection, await open_channel(connection) as channel:
+            await channel.queue_delete(worker.runtimes[0].queues.main)
+        await wait_until(lambda: not worker.ready, what="the worker to notice")
+        await wait_until(lambda: worker.ready, what="the consumer to be restored")
+        await publisher.publish(sample("user.created"))
+        await wait_until(lambda: len(app.seen) == 1, what="an event on the new queue")
