@@ -158,10 +158,16 @@ def read_event(runtime: AppRuntime, body: bytes, properties: Basic.Properties) -
 
 async def _run_handler(runtime: AppRuntime, event: CloudEvent[Any], delivery: Delivery) -> Decision:
     handler = runtime.registered.handlers[event.type]
-    timeout = asyncio.timeout(runtime.handler_timeout)
+    task: asyncio.Task[Any] = asyncio.current_task()  # type: ignore[assignment]
+    runtime.deadlines.start(task)
     try:
-        async with timeout:
-            await handler.fn(event.data, delivery)
+        await handler.fn(event.data, delivery)
+    except asyncio.CancelledError:
+        if not runtime.deadlines.finish(task):
+            raise  # shutting down, or the channel died: not the handler's failure
+        task.uncancel()
+        message = f"handler timed out after {runtime.handler_timeout:g}s"
+        return _failed(runtime, delivery, "HandlerTimeout", message, None)
     except Reject as exc:
         log.warning("event rejected", **_ids(delivery), reason=exc.reason)
         return Decision(
@@ -175,10 +181,9 @@ async def _run_handler(runtime: AppRuntime, event: CloudEvent[Any], delivery: De
         delay = runtime.retry.tier_for(exc.delay) if exc.delay is not None else None
         return _failed(runtime, delivery, "Retry", exc.reason, delay)
     except Exception as exc:
-        if timeout.expired():
-            message = f"handler timed out after {runtime.handler_timeout:g}s"
-            return _failed(runtime, delivery, "HandlerTimeout", message, None)
         return _failed(runtime, delivery, type(exc).__qualname__, str(exc), None, exc)
+    finally:
+        runtime.deadlines.finish(task)
     return Decision(Action.ACK, delivery.attempt)
 
 

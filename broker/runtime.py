@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from broker.deadlines import Deadlines
 from broker.settings import Settings
 from handlers.app import App, RegisteredApp, register
 from handlers.retry import RetryPolicy
@@ -35,6 +36,7 @@ class AppRuntime:
     retry: RetryPolicy
     max_body_bytes: int
     accepted_types: frozenset[str]
+    deadlines: Deadlines
 
     @property
     def app_id(self) -> str:
@@ -68,6 +70,7 @@ def build_runtime(app: App | type[App] | RegisteredApp, settings: Settings) -> A
         retry=retry,
         max_body_bytes=settings.max_body_bytes,
         accepted_types=frozenset(registered.handlers),
+        deadlines=Deadlines(cls.handler_timeout or settings.handler_timeout),
     )
 
 
