@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from broker.connection import TRANSIENT_ERRORS, describe_error
 from broker.errors import BrokerError, ConfigError, TopologyMismatch
 from broker.logs import configure_logging
 from broker.settings import Settings, load_settings
@@ -20,6 +21,7 @@ from schemas.errors import UserbusError
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+_BROKER_FAILURES: tuple[type[BaseException], ...] = (BrokerError, *TRANSIENT_ERRORS)
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
@@ -78,10 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(command(args, settings))
     except KeyboardInterrupt:
         return 130
-    except (ConfigError, TopologyMismatch, ValidationError, OSError) as exc:
+    except BrokenPipeError:
+        return EXIT_FAILURE  # the reader went away (`userbus ... | head`): nothing to say
+    except (ConfigError, TopologyMismatch, ValidationError) as exc:
         return _fail(exc, EXIT_USAGE)
-    except BrokerError as exc:
-        return _fail(exc, EXIT_FAILURE)
+    except _BROKER_FAILURES as exc:
+        return _fail(exc, EXIT_FAILURE)  # the broker failed, not the user
     except UserbusError as exc:
         return _fail(exc, EXIT_USAGE)
 
@@ -96,7 +100,7 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
 
 
 def _fail(exc: BaseException, code: int) -> int:
-    message = str(exc) or type(exc).__name__
+    message = str(exc) if isinstance(exc, UserbusError) else describe_error(exc)
     if isinstance(exc, ValidationError):
         from schemas.codec import describe
 
@@ -129,7 +133,10 @@ def _commands() -> dict[str, Command]:
 
 def read_data(value: str) -> Any:
     """``--data`` as JSON, either inline or ``@path``."""
-    text = Path(value[1:]).read_text() if value.startswith("@") else value
+    try:
+        text = Path(value[1:]).read_text() if value.startswith("@") else value
+    except OSError as exc:
+        raise ConfigError(f"cannot read --data file: {exc}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

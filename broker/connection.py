@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 from typing import Any
 
 import aio_pika
@@ -101,6 +102,12 @@ async def open_connection(settings: Settings, *, name: str) -> Connection:
             return connection
     except FATAL_CONNECT_ERRORS as exc:
         raise ConfigError(_explain_refusal(settings, exc)) from None
+    except aiormq.exceptions.AMQPConnectionError as exc:
+        untrusted = exc.__cause__
+        if isinstance(untrusted, ssl.SSLCertVerificationError):
+            # Not transient: retrying would only hide a wrong CA or host name for a minute.
+            raise ConfigError(_explain_untrusted(settings, untrusted)) from None
+        raise
 
 
 async def connect(settings: Settings, *, name: str, deadline: float | None = None) -> Connection:
@@ -147,6 +154,15 @@ def describe_error(exc: BaseException | None) -> str:
         return "unknown error"
     text = str(exc) or exc.__class__.__name__
     return f"{exc.__class__.__name__}: {text}"
+
+
+def _explain_untrusted(settings: Settings, exc: ssl.SSLCertVerificationError) -> str:
+    return (
+        f"TLS: the certificate of RabbitMQ at {settings.masked_url} failed verification "
+        f"({exc.verify_message or exc.reason}): set USERBUS_TLS_CA_FILE to the CA certificate "
+        "that signed it, and use the host name the certificate was issued for in "
+        "USERBUS_AMQP_URL"
+    )
 
 
 def _explain_refusal(settings: Settings, exc: BaseException) -> str:

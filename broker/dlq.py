@@ -26,6 +26,7 @@ from broker.message import (
     HEADER_ERROR,
     HEADER_ERROR_TYPE,
     HEADER_FIRST_FAILURE,
+    HEADER_LAST_FAILURE,
     HEADER_REASON,
     HEADER_ROUTING_KEY,
     headers_of,
@@ -43,7 +44,7 @@ _FAILURE_HEADERS = (
     HEADER_ERROR_TYPE,
     HEADER_REASON,
     HEADER_FIRST_FAILURE,
-    "x-userbus-last-failure-at",
+    HEADER_LAST_FAILURE,
 )
 
 
@@ -121,30 +122,39 @@ async def replay(
 ) -> int:
     """Move dead-lettered events (all, or those with the given ids) back to the app's queue.
 
-    Attempts are reset. Returns how many were replayed.
+    Attempts are reset. Returns how many were replayed. An event replayed by this run that is
+    dead-lettered again before the run ends (an invalid event, say) is left for the next run.
     """
     queues = app_queues(settings, app_id, settings.retry)
+    started = now_iso()
     replayed = 0
-    async with _dlq_channel(connection, settings, app_id) as (channel, queue, count):
+    # The queue's message count can lag just after another channel returned browsed messages,
+    # so take messages until there are none rather than counting them first.
+    async with _dlq_channel(connection, settings, app_id) as (channel, queue, _):
         await channel.tx_select()
-        for _ in range(count):
+        while True:
             message = await channel.basic_get(queue, no_ack=False)
-            if not isinstance(message.delivery, Basic.GetOk):
-                break
+            if not isinstance(message.delivery, Basic.GetOk) or _replayed_by(message, started):
+                break  # (a message taken and not acked goes back when the channel closes)
             tag = message.delivery.delivery_tag
             assert tag is not None
             if event_ids is not None and message.header.properties.message_id not in event_ids:
-                continue  # left unacked: back in the queue when the channel closes
+                continue
             await channel.basic_publish(
                 message.body,
                 exchange="",
                 routing_key=queues.main,
-                properties=_replay_properties(message),
+                properties=_replay_properties(message, started),
             )
             await channel.basic_ack(tag)
             await channel.tx_commit()
             replayed += 1
     return replayed
+
+
+def _replayed_by(message: DeliveredMessage, run: str) -> bool:
+    """Whether this run already replayed the message (it came back: stop, no endless loop)."""
+    return headers_of(message).get(HEADER_REPLAYED_AT) == run
 
 
 async def purge(connection: Connection, settings: Settings, app_id: str) -> int:
@@ -171,7 +181,7 @@ async def _dlq_channel(
         yield raw, queue, int(declared.message_count or 0)
 
 
-def _replay_properties(message: DeliveredMessage) -> Basic.Properties:
+def _replay_properties(message: DeliveredMessage, replayed_at: str) -> Basic.Properties:
     headers = headers_of(message)
     replays = headers.get(HEADER_REPLAYS, 0)
     properties = republished(
@@ -179,7 +189,7 @@ def _replay_properties(message: DeliveredMessage) -> Basic.Properties:
         message.routing_key or "",
         {
             HEADER_REPLAYS: (replays if isinstance(replays, int) else 0) + 1,
-            HEADER_REPLAYED_AT: now_iso(),
+            HEADER_REPLAYED_AT: replayed_at,
         },
     )
     assert properties.headers is not None

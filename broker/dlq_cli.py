@@ -7,10 +7,14 @@ import json
 import sys
 from typing import Any
 
-from broker.connection import connect
+import aiormq.exceptions
+
+from broker.connection import Connection, connect, describe_error
 from broker.dlq import dead_letters, purge, replay
-from broker.errors import ConfigError
+from broker.errors import BrokerUnavailable, ConfigError
 from broker.settings import Settings
+
+_LOST = (aiormq.exceptions.AMQPConnectionError, aiormq.exceptions.ChannelInvalidStateError)
 
 
 def add_dlq_parser(sub: Any) -> None:
@@ -43,28 +47,45 @@ def app_id_of(value: str) -> str:
 async def dlq(args: argparse.Namespace, settings: Settings) -> int:
     app_id = app_id_of(args.app)
     connection = await connect(settings, name="userbus dlq", deadline=settings.connect_timeout)
-    async with connection:
-        if args.dlq_action == "list":
-            count, letters = await dead_letters(connection, settings, app_id, limit=args.limit)
-            _print_list(
-                app_id,
-                count,
-                [x.summary(with_payload=args.payload) for x in letters],
-                as_json=args.json,
-            )
-        elif args.dlq_action == "replay":
-            ids = None if args.all else set(args.ids)
-            moved = await replay(connection, settings, app_id, event_ids=ids)
-            print(f"replayed {moved} event(s) to the queue of {app_id}")
-            if ids is not None and moved < len(ids):
-                print(
-                    f"{len(ids) - moved} id(s) not found in the dead-letter queue", file=sys.stderr
-                )
-                return 1
-        else:
-            if not args.yes and not _confirm(app_id):
-                raise ConfigError("purge cancelled: nothing was deleted")
-            print(f"purged {await purge(connection, settings, app_id)} event(s) of {app_id}")
+    try:
+        async with connection:
+            return await _act(args, settings, app_id, connection)
+    except _LOST as exc:
+        # AMQP connection errors are OSErrors: without this they would exit 2, as user mistakes.
+        hint = (
+            ": every event is either back in the app's queue or still in the dead-letter "
+            "queue (replay is transactional); run the same command again"
+            if args.dlq_action == "replay"
+            else ""
+        )
+        raise BrokerUnavailable(
+            f"lost the connection to RabbitMQ during dlq {args.dlq_action} "
+            f"({describe_error(exc)}){hint}"
+        ) from None
+
+
+async def _act(
+    args: argparse.Namespace, settings: Settings, app_id: str, connection: Connection
+) -> int:
+    if args.dlq_action == "list":
+        count, letters = await dead_letters(connection, settings, app_id, limit=args.limit)
+        _print_list(
+            app_id,
+            count,
+            [x.summary(with_payload=args.payload) for x in letters],
+            as_json=args.json,
+        )
+    elif args.dlq_action == "replay":
+        ids = None if args.all else set(args.ids)
+        moved = await replay(connection, settings, app_id, event_ids=ids)
+        print(f"replayed {moved} event(s) to the queue of {app_id}")
+        if ids is not None and moved < len(ids):
+            print(f"{len(ids) - moved} id(s) not found in the dead-letter queue", file=sys.stderr)
+            return 1
+    else:
+        if not args.yes and not _confirm(app_id):
+            raise ConfigError("purge cancelled: nothing was deleted")
+        print(f"purged {await purge(connection, settings, app_id)} event(s) of {app_id}")
     return 0
 
 

@@ -43,6 +43,7 @@ from broker.errors import (
 )
 from broker.message import event_properties
 from broker.settings import Settings
+from broker.topology import guard_declaration
 from schemas.codec import encode
 
 log = structlog.get_logger("userbus.publisher")
@@ -191,13 +192,14 @@ class Publisher:
 
     async def _ensure_exchange(self, channel: aio_pika.abc.AbstractChannel) -> None:
         name = self._settings.exchange
+        declaration = channel.declare_exchange(
+            name,
+            aio_pika.ExchangeType.TOPIC,
+            durable=True,
+            passive=not self._settings.declare_topology,
+        )
         try:
-            await channel.declare_exchange(
-                name,
-                aio_pika.ExchangeType.TOPIC,
-                durable=True,
-                passive=not self._settings.declare_topology,
-            )
+            await guard_declaration(f"exchange {name!r}", declaration)
         except aiormq.exceptions.ChannelNotFoundEntity:
             raise ConfigError(
                 f"exchange {name!r} does not exist: declare the topology first "

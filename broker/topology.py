@@ -70,7 +70,7 @@ def plan(runtime: AppRuntime, settings: Settings) -> list[tuple[str, dict[str, A
 
 async def declare_exchange(connection: Connection, settings: Settings) -> None:
     async with await open_channel(connection) as channel:
-        await _guard(
+        await guard_declaration(
             f"exchange {settings.exchange!r}",
             channel.declare_exchange(settings.exchange, aio_pika.ExchangeType.TOPIC, durable=True),
         )
@@ -114,12 +114,13 @@ async def queue_state(connection: Connection, name: str) -> QueueState:
 async def _declare_queue(
     channel: AbstractChannel, name: str, arguments: dict[str, Any]
 ) -> AbstractQueue:
-    return await _guard(
+    return await guard_declaration(
         f"queue {name!r}", channel.declare_queue(name, durable=True, arguments=arguments)
     )
 
 
-async def _guard(what: str, declaration: Awaitable[T]) -> T:
+async def guard_declaration(what: str, declaration: Awaitable[T]) -> T:
+    """Await a declaration, turning the broker's refusals into clear userbus errors."""
     try:
         return await declaration
     except aiormq.exceptions.ChannelPreconditionFailed as exc:

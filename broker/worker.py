@@ -119,6 +119,9 @@ class Worker:
             log.warning("topology not ready, retrying", error=describe_error(exc))
             await _close(connection)
             return False
+        except BaseException:
+            await _close(connection)  # a configuration error ends the worker: close cleanly
+            raise
         self.connected = True
         log.info("worker connected", apps=self.app_ids, url=self.settings.masked_url)
         serving = [asyncio.create_task(c.serve(connection)) for c in self.consumers]
