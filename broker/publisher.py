@@ -98,11 +98,19 @@ class Publisher:
         the events that failed; the others were confirmed.
         """
         prepared = [self._prepare(data, None, None) for data in events]
-        exchange = self._settings.exchange
-        results = await asyncio.gather(
-            *(self.send(exchange, key, body, props) for body, key, props, _ in prepared),
-            return_exceptions=True,
-        )
+        results: list[BaseException | None] = [None] * len(prepared)
+        pending = iter(enumerate(prepared))
+
+        async def sender() -> None:
+            # A fixed pool of senders, not a coroutine per event: memory stays flat.
+            for index, (body, key, properties, _) in pending:
+                try:
+                    await self.send(self._settings.exchange, key, body, properties)
+                except Exception as exc:
+                    results[index] = exc
+
+        senders = min(self._settings.publish_in_flight, len(prepared))
+        await asyncio.gather(*(sender() for _ in range(senders)))
         ids = [event_id for *_, event_id in prepared]
         failures = {
             i: r if isinstance(r, PublishError) else PublishError(describe_error(r), ids[i])

@@ -1,0 +1,1 @@
+"""userbus benchmark harness: run with ``python -m bench`` (see bench/README.md)."""
