@@ -100,7 +100,7 @@ class AppConsumer:
         async with await open_channel(connection) as channel:
             await channel.set_qos(prefetch_count=self.runtime.prefetch)
             raw = await channel.get_underlay_channel()
-            acker = Acker(raw)
+            acker = Acker(raw, eager=max(1, self.runtime.prefetch // 4))
             cancelled = asyncio.Event()
             raw.on_consumer_cancel_callbacks.add(lambda _frame: cancelled.set())
             ok = await raw.basic_consume(self.runtime.queues.main, partial(self._on_message, acker))
