@@ -1,7 +1,7 @@
 """Settling deliveries on the channel that delivered them, with as few frames as ordering allows.
 
 Handlers finish out of order. The acker keeps the delivery tags of its channel in order and,
-every ``linger`` seconds (or as soon as ``eager`` deliveries have finished), acks the finished
+every ``linger`` seconds (at once when ``eager`` deliveries have finished), acks the finished
 prefix with one ``multiple=True`` frame and any finished tags beyond a still-running one
 individually (so a slow handler never holds the prefetch window hostage). Waiting a couple of
 milliseconds turns one ack frame per few events into one per few dozen, which is most of the
@@ -27,6 +27,7 @@ class Acker:
     __slots__ = (
         "_acked",
         "_channel",
+        "_due",
         "_eager",
         "_finished",
         "_linger",
@@ -35,8 +36,9 @@ class Acker:
         "_writer",
     )
 
-    def __init__(self, channel: AbstractChannel, *, linger: float = 0.01, eager: int = 64) -> None:
+    def __init__(self, channel: AbstractChannel, *, linger: float = 0.025, eager: int = 64) -> None:
         self._channel = channel
+        self._due: asyncio.Future[None] | None = None  # set to cut the linger short
         self._linger = linger
         self._eager = eager
         self._outstanding: deque[int] = deque()  # delivered and not yet settled, ascending
@@ -50,11 +52,14 @@ class Acker:
 
     def ack(self, tag: int) -> None:
         self._finished.add(tag)
+        if len(self._finished) >= self._eager:
+            self._flush_now()
         self._wake()
 
     def requeue(self, tag: int) -> None:
         """Give the delivery back to the broker now (e.g. it arrived while shutting down)."""
         self._requeue.append(tag)
+        self._flush_now()
         self._wake()
 
     @property
@@ -66,6 +71,21 @@ class Acker:
         while self._writer is not None:
             await asyncio.shield(self._writer)
 
+    def _flush_now(self) -> None:
+        if self._due is not None and not self._due.done():
+            self._due.set_result(None)
+
+    async def _linger_a_little(self) -> None:
+        """Wait ``linger`` seconds, or less if enough acks pile up meanwhile."""
+        loop = asyncio.get_running_loop()
+        self._due = due = loop.create_future()
+        timer = loop.call_later(self._linger, _resolve, due)
+        try:
+            await due
+        finally:
+            timer.cancel()
+            self._due = None
+
     def _wake(self) -> None:
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write())
@@ -74,7 +94,7 @@ class Acker:
         try:
             while True:
                 if not self._requeue and len(self._finished) < self._eager:
-                    await asyncio.sleep(self._linger)  # let more handlers finish: fewer frames
+                    await self._linger_a_little()  # let more handlers finish: fewer frames
                 frames = self._frames()
                 if not frames or self._channel.is_closed:
                     break
@@ -111,3 +131,8 @@ class Acker:
             frames.append((tag, False, False))
         finished.clear()
         return frames
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
