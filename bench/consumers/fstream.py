@@ -52,7 +52,10 @@ def build_broker(options: ConsumerOptions, probe: Probe) -> RabbitBroker:
     broker = RabbitBroker(options.url, logger=None)
     queue = RabbitQueue(options.queues[0], queue_type=QueueType.QUORUM, declare=False)
 
-    @broker.subscriber(queue, channel=Channel(prefetch_count=options.prefetch), decoder=decode_json)
+    # FastStream is an optional (bench) dependency: untyped where it is not installed.
+    @broker.subscriber(  # type: ignore[untyped-decorator,unused-ignore]
+        queue, channel=Channel(prefetch_count=options.prefetch), decoder=decode_json
+    )
     async def handle(event: AnyEvent) -> None:
         probe.hit(event.data)
 
