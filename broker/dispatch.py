@@ -107,34 +107,43 @@ async def dispatch(
     try:
         event = read_event(runtime, body, properties)
     except InvalidEvent as exc:
-        log.warning(
-            "invalid event dead-lettered",
-            app_id=runtime.app_id,
-            message_id=properties.message_id,
-            kind=exc.kind.value,
-            detail=exc.detail,
-            **({"body": body.decode(errors="replace")} if log_payloads else {}),
-        )
-        return Decision(
-            Action.DEAD_LETTER,
-            attempt=0,  # no handler ran
-            reason=DeadLetterReason.INVALID_EVENT,
-            error_type=f"InvalidEvent.{exc.kind.value}",
-            error=exc.detail,
-        )
-    attempt = failed_attempts(dict(properties.headers or {})) + 1
+        return _invalid(runtime, exc, body, properties, log_payloads)
     delivery = Delivery(
         app_id=runtime.app_id,
         event_id=event.id,
         event_type=event.type,
         routing_key=routing_key,
-        attempt=attempt,
+        attempt=failed_attempts(properties.headers or {}) + 1,
         redelivered=redelivered,
         publisher=publisher,
         source=event.source,
         time=event.time,
     )
     return await _run_handler(runtime, event, delivery)
+
+
+def _invalid(
+    runtime: AppRuntime,
+    exc: InvalidEvent,
+    body: bytes,
+    properties: Basic.Properties,
+    log_payloads: bool,
+) -> Decision:
+    log.warning(
+        "invalid event dead-lettered",
+        app_id=runtime.app_id,
+        message_id=properties.message_id,
+        kind=exc.kind.value,
+        detail=exc.detail,
+        **({"body": body.decode(errors="replace")} if log_payloads else {}),
+    )
+    return Decision(
+        Action.DEAD_LETTER,
+        attempt=0,  # no handler ran
+        reason=DeadLetterReason.INVALID_EVENT,
+        error_type=f"InvalidEvent.{exc.kind.value}",
+        error=exc.detail,
+    )
 
 
 def read_event(runtime: AppRuntime, body: bytes, properties: Basic.Properties) -> CloudEvent[Any]:

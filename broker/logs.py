@@ -36,52 +36,53 @@ def _masking(renderer: structlog.typing.Processor) -> structlog.typing.Processor
     return render
 
 
+Processors = list[structlog.typing.Processor]
+
+
 def configure_logging(settings: Settings) -> None:
     """Set up structlog (and the standard library's loggers) from the settings."""
     level = logging.getLevelName(settings.log_level)
     use_json = settings.log_format == "json" or (
         settings.log_format == "auto" and not sys.stderr.isatty()
     )
-    renderer: structlog.typing.Processor
-    if use_json:
-        renderer = structlog.processors.JSONRenderer()
-    else:
-        renderer = structlog.dev.ConsoleRenderer(
-            exception_formatter=structlog.dev.plain_traceback, colors=sys.stderr.isatty()
-        )
-    renderer = _masking(renderer)
-    shared: list[structlog.typing.Processor] = [
+    shared: Processors = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         *([] if settings.log_payloads else [_redact_payloads]),
     ]
-    exceptions: list[structlog.typing.Processor] = (
-        # Locals can hold payloads: render the traceback without them.
-        [
-            structlog.processors.ExceptionRenderer(
-                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
-            )
-        ]
-        if use_json
-        else []
+    # Locals can hold payloads: JSON tracebacks are rendered without them.
+    exceptions: Processors = (
+        [structlog.processors.ExceptionRenderer(_traceback_without_locals)] if use_json else []
     )
+    renderer = _masking(_renderer(use_json))
     structlog.configure(
         processors=[*shared, *exceptions, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
-    # Route the AMQP libraries' own logging through the same rendering and redaction.
+    _route_standard_logging(level, shared, [*exceptions, renderer])
+
+
+_traceback_without_locals = structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+
+
+def _renderer(use_json: bool) -> structlog.typing.Processor:
+    if use_json:
+        return structlog.processors.JSONRenderer()
+    return structlog.dev.ConsoleRenderer(
+        exception_formatter=structlog.dev.plain_traceback, colors=sys.stderr.isatty()
+    )
+
+
+def _route_standard_logging(level: int, shared: Processors, rendering: Processors) -> None:
+    """Send the AMQP libraries' own logging through the same rendering and redaction."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                *exceptions,
-                renderer,
-            ],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
         )
     )
     root = logging.getLogger()
