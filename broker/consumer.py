@@ -184,11 +184,8 @@ class AppConsumer:
         self, acker: Acker, message: DeliveredMessage, decision: Decision
     ) -> None:
         queues = self.runtime.queues
-        target = (
-            queues.retry_queue(decision.delay)
-            if decision.action is Action.RETRY
-            else (queues.dead_letter)
-        )
+        retrying = decision.action is Action.RETRY
+        target = queues.retry_queue(decision.delay) if retrying else queues.dead_letter
         try:
             await self._publisher.send("", target, message.body, self._copy(message, decision))
         except _PARK_ERRORS as exc:

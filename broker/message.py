@@ -57,7 +57,8 @@ def delivery_count(headers: dict[str, Any]) -> int:
 
 
 def original_routing_key(message: DeliveredMessage) -> str:
-    routing_key = headers_of(message).get(HEADER_ROUTING_KEY)
+    headers = message.header.properties.headers  # read in place: this runs for every event
+    routing_key = headers.get(HEADER_ROUTING_KEY) if headers else None
     return routing_key if isinstance(routing_key, str) else message.routing_key or ""
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from broker.deadlines import Deadlines
 from broker.settings import Settings
-from handlers.app import App, RegisteredApp, register
+from handlers.app import App, AppDefinitionError, RegisteredApp, register
 from handlers.retry import RetryPolicy
 
 
@@ -80,8 +80,6 @@ def build_runtimes(apps: Sequence[App | type[App]], settings: Settings) -> list[
     seen: set[str] = set()
     for runtime in runtimes:
         if runtime.app_id in seen:
-            from handlers.app import AppDefinitionError
-
             raise AppDefinitionError(f"two apps share app_id {runtime.app_id!r}")
         seen.add(runtime.app_id)
     return runtimes

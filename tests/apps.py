@@ -28,7 +28,7 @@ from schemas import (
 Seen = tuple[str, Any, Delivery]
 
 
-class Recorder(
+class AllEvents(
     App,
     IPostUserCreated,
     IPostUserDeleted,
@@ -37,6 +37,33 @@ class Recorder(
     IPostUserStatusChanged,
     IPostUserUpdated,
 ):
+    """Implements all six interfaces by forwarding each event to :meth:`handle`."""
+
+    async def handle(self, routing_key: str, payload: Any, delivery: Delivery) -> None:
+        raise NotImplementedError
+
+    async def execute_post_user_created(self, context: UserCreated, delivery: Delivery) -> None:
+        await self.handle("user.created", context, delivery)
+
+    async def execute_post_user_deleted(self, context: UserDeleted, delivery: Delivery) -> None:
+        await self.handle("user.deleted", context, delivery)
+
+    async def execute_post_user_logged_in(self, user: UserLoggedIn, delivery: Delivery) -> None:
+        await self.handle("user.logged_in", user, delivery)
+
+    async def execute_post_user_logged_out(self, user: UserLoggedOut, delivery: Delivery) -> None:
+        await self.handle("user.logged_out", user, delivery)
+
+    async def execute_post_user_status_changed(
+        self, context: UserStatusChanged, delivery: Delivery
+    ) -> None:
+        await self.handle("user.status_changed", context, delivery)
+
+    async def execute_post_user_updated(self, context: UserUpdated, delivery: Delivery) -> None:
+        await self.handle("user.updated", context, delivery)
+
+
+class Recorder(AllEvents):
     """Handles all six events and remembers each (routing key, payload, delivery)."""
 
     app_id = "recorder"
@@ -44,36 +71,11 @@ class Recorder(
     def __init__(self) -> None:
         self.seen: list[Seen] = []
 
-    async def execute_post_user_created(self, context: UserCreated, delivery: Delivery) -> None:
-        self.seen.append(("user.created", context, delivery))
-
-    async def execute_post_user_deleted(self, context: UserDeleted, delivery: Delivery) -> None:
-        self.seen.append(("user.deleted", context, delivery))
-
-    async def execute_post_user_logged_in(self, user: UserLoggedIn, delivery: Delivery) -> None:
-        self.seen.append(("user.logged_in", user, delivery))
-
-    async def execute_post_user_logged_out(self, user: UserLoggedOut, delivery: Delivery) -> None:
-        self.seen.append(("user.logged_out", user, delivery))
-
-    async def execute_post_user_status_changed(
-        self, context: UserStatusChanged, delivery: Delivery
-    ) -> None:
-        self.seen.append(("user.status_changed", context, delivery))
-
-    async def execute_post_user_updated(self, context: UserUpdated, delivery: Delivery) -> None:
-        self.seen.append(("user.updated", context, delivery))
+    async def handle(self, routing_key: str, payload: Any, delivery: Delivery) -> None:
+        self.seen.append((routing_key, payload, delivery))
 
 
-class FileRecorder(
-    App,
-    IPostUserCreated,
-    IPostUserDeleted,
-    IPostUserLoggedIn,
-    IPostUserLoggedOut,
-    IPostUserStatusChanged,
-    IPostUserUpdated,
-):
+class FileRecorder(AllEvents):
     """For worker subprocesses: appends ``start``/``done`` lines to $USERBUS_TEST_RECORD.
 
     $USERBUS_TEST_SLEEP makes each handler take that long; $USERBUS_TEST_APP_ID sets the id;
@@ -82,25 +84,8 @@ class FileRecorder(
 
     app_id = os.environ.get("USERBUS_TEST_APP_ID", "file-recorder")
 
-    async def execute_post_user_created(self, context: UserCreated, delivery: Delivery) -> None:
-        await self._handle(context, delivery)
-
-    async def execute_post_user_deleted(self, context: UserDeleted, delivery: Delivery) -> None:
-        await self._handle(context, delivery)
-
-    async def execute_post_user_logged_in(self, user: UserLoggedIn, delivery: Delivery) -> None:
-        await self._handle(user, delivery)
-
-    async def execute_post_user_logged_out(self, user: UserLoggedOut, delivery: Delivery) -> None:
-        await self._handle(user, delivery)
-
-    async def execute_post_user_status_changed(
-        self, context: UserStatusChanged, delivery: Delivery
-    ) -> None:
-        await self._handle(context, delivery)
-
-    async def execute_post_user_updated(self, context: UserUpdated, delivery: Delivery) -> None:
-        await self._handle(context, delivery)
+    async def handle(self, routing_key: str, payload: Any, delivery: Delivery) -> None:
+        await self._handle(payload, delivery)
 
     async def _handle(self, payload: Any, delivery: Delivery) -> None:
         user_id = getattr(getattr(payload, "user", payload), "id", None)
